@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -174,7 +173,7 @@ def app_factory() -> Any:
     from matrixkg.web import create_app
 
     settings = load_settings()
-    return create_app(settings, open_store(settings.build_dir, settings.store_url))
+    return create_app(settings, open_store(settings.build_dir))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -201,7 +200,7 @@ def _get(settings: Settings, path: str, accept: str | None) -> int:
     from matrixkg.store import open_store
     from matrixkg.web import create_app
 
-    store = open_store(settings.build_dir, settings.store_url)
+    store = open_store(settings.build_dir)
     try:
         app = create_app(settings, store)
         with TestClient(app, base_url=settings.base_uri.rstrip("/")) as client:

@@ -62,7 +62,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("build_dir", "build", "Folder the published build is written to and served from.", Path),
     Setting("ontology_file", "ontology/matrixkg.ttl", "The ontology (OWL, Turtle).", Path),
     Setting("shapes_file", "shapes/matrixkg.shapes.ttl", "The SHACL shapes every build is validated with.", Path),
-    Setting("store_url", "", "URL of a remote SPARQL endpoint; empty means the embedded Oxigraph store.", str),
     Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped (503).", _positive_float),
     Setting("max_query_length", 20000, "Largest SPARQL query text accepted, in characters (413 above).",
             _positive_int),
@@ -84,7 +83,6 @@ class Settings:
     build_dir: Path = Path("build")
     ontology_file: Path = Path("ontology/matrixkg.ttl")
     shapes_file: Path = Path("shapes/matrixkg.shapes.ttl")
-    store_url: str = ""
     query_timeout: float = 10.0
     max_query_length: int = 20000
     max_result_rows: int = 10000

@@ -349,8 +349,6 @@ class OxigraphStore(Store):
             True for _ in self._store.quads_for_pattern(None, None, node, None))
 
 
-def open_store(build_dir: Path, store_url: str = "", workers: int = 2) -> Store:
-    """Return the store the settings ask for: embedded over *build_dir*, or a remote endpoint."""
-    if store_url:
-        raise NotImplementedError("a remote store is not available yet; leave store_url empty")
+def open_store(build_dir: Path, workers: int = 2) -> Store:
+    """Return the store over a published build (the embedded Oxigraph store; a remote one comes later)."""
     return OxigraphStore(build_dir, workers=workers)

@@ -1,0 +1,95 @@
+"""The all-or-nothing build: outputs, validation gate, and a failed build leaving the last good one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, URIRef
+
+from matrixkg.build import MANIFEST_FILE, REPORT_TEXT_FILE, build
+from matrixkg.config import Settings
+from matrixkg.errors import SourceError, ValidationFailed
+from matrixkg.store import NQUADS_FILE, OxigraphStore, SelectResult
+
+from .conftest import BASE, project_settings
+
+
+def test_build_writes_quads_store_report_and_manifest(built: Settings) -> None:
+    folder = built.build_dir
+    dataset = Dataset()
+    dataset.parse(folder / NQUADS_FILE, format="nquads")
+    graphs = {str(g.identifier) for g in dataset.contexts() if len(g)}
+    assert {BASE + "id/graph/ontology", BASE + "id/graph/skeleton",
+            BASE + "id/graph/source/alcohol-matrix-cell-E4"} <= graphs
+    assert "Conforms: yes" in (folder / REPORT_TEXT_FILE).read_text(encoding="utf-8")
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert manifest["base_uri"] == BASE
+    assert len(manifest["sources"]["alcohol-matrix-cell-E4"]) == 64
+
+
+def test_no_blank_nodes_in_published_data(built: Settings) -> None:
+    text = (built.build_dir / NQUADS_FILE).read_text(encoding="utf-8")
+    assert not [line for line in text.splitlines() if line.startswith("_:") or " _:" in line.split('"')[0]]
+
+
+def test_page_title_overrides_the_working_cell_label(built: Settings) -> None:
+    store = OxigraphStore(built.build_dir)
+    result = store.query(f"""SELECT ?label WHERE {{
+        <{BASE}id/matrix/alcohol/cell/E4> <http://www.w3.org/2004/02/skos/core#prefLabel> ?label }}""")
+    assert isinstance(result, SelectResult)
+    assert [str(r["label"]) for r in result.rows] == [
+        "Alcohol Matrix cell E4: Treatment systems; Psychosocial therapies"]
+
+
+def _build_once(tmp_path: Path, data: Path) -> Settings:
+    settings = project_settings(tmp_path, data_dir=data)
+    build(settings)
+    return settings
+
+
+def test_bad_page_is_refused_and_the_last_build_stays(tmp_path: Path,
+                                                      copy_data: Callable[[], Path]) -> None:
+    data = copy_data()
+    settings = _build_once(tmp_path, data)
+    before = (settings.build_dir / NQUADS_FILE).read_bytes()
+    (data / "sources" / "drug-matrix-cell-A1.txt").write_text(
+        "Drug Matrix cell A1: Interventions; Reducing harm\n\nS An entry with no year at all. Text.\n",
+        encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        build(settings)
+    assert "drug-matrix-cell-A1.txt" in str(caught.value) and caught.value.line == 3
+    assert (settings.build_dir / NQUADS_FILE).read_bytes() == before
+    assert not list(tmp_path.glob(".build.new-*")), "staging directory left behind"
+
+
+def test_shacl_violation_is_refused_and_the_last_build_stays(tmp_path: Path,
+                                                             copy_data: Callable[[], Path]) -> None:
+    data = copy_data()
+    settings = _build_once(tmp_path, data)
+    before = (settings.build_dir / NQUADS_FILE).read_bytes()
+    # A curated fact that breaks a shape: a cell notation outside A1..E5.
+    (data / "curated" / "broken.ttl").write_text(
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "<id/matrix/alcohol/cell/E4> skos:notation \"Z9\" .\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        build(settings)
+    assert "Z9" in caught.value.report.to_text()  # type: ignore[attr-defined]
+    assert (settings.build_dir / NQUADS_FILE).read_bytes() == before
+
+
+def test_curated_turtle_syntax_error_names_the_file(tmp_path: Path, copy_data: Callable[[], Path]) -> None:
+    data = copy_data()
+    (data / "curated" / "typo.ttl").write_text("<a> <b> .\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="typo.ttl"):
+        build(project_settings(tmp_path, data_dir=data))
+
+
+def test_iris_follow_the_base(tmp_path: Path) -> None:
+    settings = project_settings(tmp_path, base_uri="https://data.example.org/kg/")
+    build(settings)
+    store = OxigraphStore(settings.build_dir)
+    assert store.exists(URIRef("https://data.example.org/kg/id/matrix/alcohol/cell/E4"))
+    assert not store.exists(URIRef(BASE + "id/matrix/alcohol/cell/E4"))
