@@ -3,6 +3,7 @@ variant pages written for these tests, and pages the parser must refuse."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from matrixkg.errors import SourceError
 from matrixkg.iris import PREFIXES, Minter
-from matrixkg.parse import parse_page, read_page, split_issue_heading
+from matrixkg.parse import JURISDICTION_CODES, parse_page, read_page, split_issue_heading
 from matrixkg.sources import SourcePage, read_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,6 +144,23 @@ def test_source_page_and_extraction(seed: Graph) -> None:
     assert seed.value(
         MINTER.extraction(page.name), URIRef(PREFIXES["prov"] + "endedAtTime")
     ).datatype == URIRef(PREFIXES["xsd"] + "dateTime")
+
+
+def test_extraction_is_associated_with_the_parser_agent(seed: Graph) -> None:
+    rows = ask(
+        seed,
+        "SELECT ?agent ?label WHERE { ?x a prov:Activity ; prov:wasAssociatedWith ?agent ."
+        " ?agent a prov:SoftwareAgent ; rdfs:label ?label }",
+    )
+    assert rows == [(MINTER.agent("matrixkg-parser"), "matrixkg source-page parser")]
+
+
+def test_jurisdiction_codes_are_all_in_the_skeleton() -> None:
+    table = ROOT / "data" / "skeleton.toml"
+    if not table.exists():
+        pytest.skip("no skeleton table in this checkout")
+    codes = {row["code"] for row in tomllib.loads(table.read_text(encoding="utf-8"))["jurisdictions"]}
+    assert set(JURISDICTION_CODES.values()) <= codes
 
 
 # --- entries and documents --------------------------------------------------------------------------------

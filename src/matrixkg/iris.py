@@ -161,6 +161,10 @@ class Minter:
         """Return the IRI of the activity that extracted a source page."""
         return URIRef(f"{self.source(page)}/extraction")
 
+    def agent(self, name: str) -> URIRef:
+        """Return the IRI of a software agent that produced data, e.g. ``matrixkg-parser``."""
+        return self._iri(f"id/agent/{name}")
+
     def passage(self, page: str, quote: str) -> URIRef:
         """Return the IRI of a passage of a source page (content-addressed by its exact quote)."""
         return URIRef(f"{self.source(page)}/passage/{short_hash(quote)}")

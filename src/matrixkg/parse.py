@@ -40,6 +40,7 @@ TOP_HEADINGS: tuple[str, ...] = (
     "Issues to consider and discuss",
 )
 _ISSUES_HEADING = "Issues to consider and discuss"
+PARSER_AGENT = "matrixkg-parser"
 
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _PAREN = re.compile(r"\(([^()]*)\)")
@@ -62,6 +63,7 @@ _CROSS_REFERENCE = re.compile(
 )
 
 # Jurisdiction names and adjectives as the pages write them → ISO 3166 codes (GB-SCT is ISO 3166-2).
+# Every code must be one the skeleton (data/skeleton.toml) describes, so that each link dereferences.
 JURISDICTION_CODES: dict[str, str] = {
     "UK": "GB",
     "GB": "GB",
@@ -91,20 +93,10 @@ JURISDICTION_CODES: dict[str, str] = {
     "New Zealand": "NZ",
     "Sweden": "SE",
     "Swedish": "SE",
-    "Norway": "NO",
-    "Norwegian": "NO",
-    "Finland": "FI",
-    "Finnish": "FI",
-    "Denmark": "DK",
-    "Danish": "DK",
     "Germany": "DE",
     "German": "DE",
-    "France": "FR",
-    "French": "FR",
     "Switzerland": "CH",
     "Swiss": "CH",
-    "Spain": "ES",
-    "Italy": "IT",
 }
 _PLACE_WORDS = re.compile(
     r"\b(" + "|".join(sorted(map(re.escape, JURISDICTION_CODES), key=len, reverse=True)) + r")\b"
@@ -730,6 +722,11 @@ class _Writer:
         self.add(extraction, RDFS.label, self.text(f"Extraction of source page {self.page.name}"))
         self.add(extraction, PROV.used, self.source)
         self.add(extraction, PROV.endedAtTime, Literal(self.extracted_at, datatype=XSD.dateTime))
+        # The agent is named without a version so that a release does not change every page graph.
+        agent = self.minter.agent(PARSER_AGENT)
+        self.add(extraction, PROV.wasAssociatedWith, agent)
+        self.add(agent, RDF.type, PROV.SoftwareAgent)
+        self.add(agent, RDFS.label, self.text("matrixkg source-page parser"))
 
     def write_cell(self) -> None:
         title = self.parsed.title
