@@ -56,7 +56,10 @@ _APOSTROPHE = "[’']"
 _BITE_SECTIONS = re.compile(
     rf"\bbite{_APOSTROPHE}s\s+(?P<spec>.+?)\s+sections?\b(?:\s*\((?P<numbers>\d+(?:\s+\d+)*)\))?"
 )
-_CELL_BITE = re.compile(rf"\bcell\s+(?P<cell>[A-E][1-5]){_APOSTROPHE}s\s+bite\b")
+# "cell D2’s bite", or "Drug Matrix cell D2’s bite" for a cell of the other matrix.
+_CELL_BITE = re.compile(
+    rf"\b(?:(?P<matrix>Alcohol|Drug)\s+Matrix\s+)?cell\s+(?P<cell>[A-E][1-5]){_APOSTROPHE}s\s+bite\b"
+)
 _CROSS_REFERENCE = re.compile(
     r"\b(?P<kind>[Cc]orresponding|[Rr]elated|[Ss]ee also)\s+"
     r"(?P<description>[^.()]*?)\s+(?P<direction>below|above)\b"
@@ -182,6 +185,7 @@ class Discussion:
 
     sections: tuple[str, ...] = ()
     cell: str | None = None
+    matrix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -586,7 +590,8 @@ class _Reader:
             names = [re.sub(r"\s*\([\d\s]+\)$", "", name) for name in names]
             yield match.start(), Discussion(sections=tuple(names))
         for match in _CELL_BITE.finditer(sentence):
-            yield match.start(), Discussion(cell=match["cell"])
+            matrix = match["matrix"].lower() if match["matrix"] else None
+            yield match.start(), Discussion(cell=match["cell"], matrix=matrix)
 
     # --- the bite ---------------------------------------------------------------------------------------
     def read_bite(self, start: int) -> list[ParsedSection]:
@@ -765,26 +770,25 @@ class _Writer:
             self.add(node, SCHEMA.text, self.text(text))
             self.derive(node, paragraph.span)
             for match in _CELL_BITE.finditer(text):
-                self.refer(iri, match["cell"])
+                matrix = match["matrix"].lower() if match["matrix"] else self.matrix
+                self.refer(iri, self.minter.bite(matrix, match["cell"]))
         if texts:
             self.add(iri, SCHEMA.text, self.text("\n\n".join(texts)))
         for child_order, child in enumerate(section.children, start=1):
             self.write_section(child, iri, child_order, used)
 
-    def refer(self, subject: URIRef, cell: str) -> None:
+    def refer(self, subject: URIRef, other: URIRef) -> None:
         """Record that *subject* (a section) names another cell's bite; the bite then refers to it too."""
-        if cell == self.cell_code:
+        if other == self.bite:
             return
-        other = self.minter.bite(self.matrix, cell)
         self.add(subject, DCTERMS.references, other)
         self.add(self.bite, DCTERMS.references, other)
 
     def resolve_discussion(self, discussion: Discussion, line: int) -> list[URIRef]:
         if discussion.cell is not None:
-            if discussion.cell == self.cell_code:
-                return [self.bite]
-            target = self.minter.bite(self.matrix, discussion.cell)
-            self.add(self.bite, DCTERMS.references, target)
+            target = self.minter.bite(discussion.matrix or self.matrix, discussion.cell)
+            if target != self.bite:
+                self.add(self.bite, DCTERMS.references, target)
             return [target]
         targets = []
         for name in discussion.sections:
