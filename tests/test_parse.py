@@ -852,3 +852,12 @@ def test_read_page_exposes_records() -> None:
         "Department of Health",
         "National Treatment Agency for Substance Misuse",
     )
+
+
+def test_straight_apostrophes_parse_like_curly_ones(tmp_path: Path, seed: Graph) -> None:
+    page = page_from(tmp_path, SEED.read_text(encoding="utf-8").replace("’", "'"), "alcohol-matrix-cell-E4")
+    straight = parse_page(page, MINTER, EXTRACTED_AT)
+    assert discussed(straight) == discussed(seed)
+    query = f"SELECT ?b WHERE {{ <{BITE}> dcterms:references ?b }}"
+    assert iri_set(straight, query) == iri_set(seed, query)
+    assert len(straight) == len(seed)

@@ -287,9 +287,6 @@ def jurisdiction_code(place: str) -> str | None:
 def split_bodies(names: str) -> list[str]:
     """Return the organisations named in "A, B and C", keeping names that themselves contain "and" whole.
 
-    A separator splits only when the text on both sides names an organisation by itself (has a word such
-    as Department, Agency, Institute, or is an acronym), so "Health and Care Excellence" stays together.
-
     >>> split_bodies("Department of Health and National Treatment Agency for Substance Misuse")
     ['Department of Health', 'National Treatment Agency for Substance Misuse']
     >>> split_bodies("National Institute for Health and Care Excellence")
@@ -299,6 +296,8 @@ def split_bodies(names: str) -> list[str]:
     >>> split_bodies("Ministry of Care, Sobriety Council and NHS Borders")
     ['Ministry of Care', 'Sobriety Council', 'NHS Borders']
     """
+    # A separator splits only when the text on both sides names an organisation by itself (has a word such
+    # as Department, Agency, Institute, or an acronym), so "Health and Care Excellence" stays together.
     parts = _NAME_SEPARATOR.split(names.strip())
     groups = [parts[0]]
     for separator, piece in zip(parts[1::2], parts[2::2], strict=True):
@@ -340,12 +339,6 @@ def parse_citation(content: str) -> Citation | None:
 def split_issue_heading(text: str) -> tuple[str, str] | None:
     """Return (heading, rest) for the first paragraph of an issue, or None when no heading can be found.
 
-    Question headings end at the first "?" within the first 12 words. Other headings are at most 10 words
-    and end before a capitalised word that opens the first sentence: preferably a usual sentence opener
-    ("The", "Here’s", "What"…), else the first capitalised word that is not an acronym and does not
-    follow a word such as "of" or "the" (a heading does not end on those). A short paragraph with no
-    closing full stop is a heading on a line of its own.
-
     >>> split_issue_heading("Is it worth it? Here we weigh the costs.")
     ('Is it worth it?', 'Here we weigh the costs.')
     >>> split_issue_heading("Support mutual aid says NICE The section above argued this.")
@@ -353,6 +346,12 @@ def split_issue_heading(text: str) -> tuple[str, str] | None:
     >>> split_issue_heading("Ask the patients")
     ('Ask the patients', '')
     """
+    # The page keeps no markup, so the heading is found from wording alone. Question headings end at the
+    # first "?" within the first 12 words. Other headings are 2-10 words and end before a capitalised word
+    # that opens the first sentence: preferably a usual sentence opener ("The", "Here’s", "What"…), else
+    # the first capitalised word that is not an acronym ("NICE" belongs to the heading) and does not follow
+    # a word such as "of" or "the" (a heading does not end on those). A short paragraph with no closing
+    # full stop is a heading on a line of its own. A fixed list of known headings would not generalise.
     words = text.split()
     question = text.find("?")
     if question != -1 and len(text[: question + 1].split()) <= 12:
@@ -503,14 +502,15 @@ class _Reader:
     def read_entries(self, start: int, end: int) -> list[ParsedEntry]:
         entries: list[ParsedEntry] = []
         for index in range(start, end):
-            text = self.lines[index].strip()
-            if text:
-                entries.append(self.read_entry(index + 1, text, len(entries) + 1))
+            raw = self.lines[index]
+            if raw.strip():
+                indent = len(raw) - len(raw.lstrip())
+                entries.append(self.read_entry(index + 1, raw.strip(), len(entries) + 1, indent))
         if not entries:
             raise self.fail(start, "no entries after the title line")
         return entries
 
-    def read_entry(self, line: int, text: str, position: int) -> ParsedEntry:
+    def read_entry(self, line: int, text: str, position: int, indent: int = 0) -> ParsedEntry:
         tokens = text.split(" ")
         categories: list[str] = []
         while len(tokens) > 1 and tokens[0] in CATEGORIES:
@@ -522,7 +522,8 @@ class _Reader:
                 line, f"expected an entry starting with a category letter S, K, R or G: {text[:40]!r}"
             )
         rest = " ".join(tokens)
-        offset = len(text) - len(rest)
+        # Offsets of summary passages are kept relative to the raw line, for their text-quote selectors.
+        offset = indent + len(text) - len(rest)
         year_paren = None
         for match in _PAREN.finditer(rest):
             # The year parenthesis closes the headline: it holds a year and is followed by ". " or the end.
@@ -876,12 +877,10 @@ class _Writer:
                     self.add(body, SCHEMA.areaServed, place)
 
     def resolve_cross_reference(self, entry: ParsedEntry, reference: CrossReference) -> ParsedEntry:
-        """Return the entry a "… below/above" phrase points to.
-
-        Candidates lie in the given direction and match the description's kind of work and place; one
-        that points back at this entry wins (so "Related review above" finds the review whose "See also
-        US guidance below" names this entry), else the nearest.
-        """
+        """Return the entry a "… below/above" phrase points to."""
+        # Candidates lie in the given direction and match the description's kind of work and place; one
+        # that points back at this entry wins (so "Related review above" finds the review whose "See also
+        # US guidance below" names this entry, not the nearer review in between), else the nearest.
         candidates = self.candidates(entry, reference)
         if not candidates:
             raise self.reader.fail(
