@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 
 from matrixkg.build import MANIFEST_FILE, REPORT_TEXT_FILE, build
 from matrixkg.config import Settings
@@ -19,9 +20,8 @@ from .conftest import BASE, project_settings
 
 def test_build_writes_quads_store_report_and_manifest(built: Settings) -> None:
     folder = built.build_dir
-    dataset = Dataset()
-    dataset.parse(folder / NQUADS_FILE, format="nquads")
-    graphs = {str(g.identifier) for g in dataset.contexts() if len(g)}
+    with (folder / NQUADS_FILE).open("rb") as handle:
+        graphs = {q.graph_name.value for q in ox.parse(handle, format=ox.RdfFormat.N_QUADS)}
     assert {BASE + "id/graph/ontology", BASE + "id/graph/skeleton",
             BASE + "id/graph/source/alcohol-matrix-cell-E4"} <= graphs
     assert "Conforms: yes" in (folder / REPORT_TEXT_FILE).read_text(encoding="utf-8")
@@ -55,12 +55,15 @@ def test_bad_page_is_refused_and_the_last_build_stays(tmp_path: Path,
     data = copy_data()
     settings = _build_once(tmp_path, data)
     before = (settings.build_dir / NQUADS_FILE).read_bytes()
-    (data / "sources" / "drug-matrix-cell-A1.txt").write_text(
-        "Drug Matrix cell A1: Interventions; Reducing harm\n\nS An entry with no year at all. Text.\n",
-        encoding="utf-8")
+    seed = (data / "sources" / "alcohol-matrix-cell-E4.txt").read_text(encoding="utf-8")
+    broken = seed.replace("Alcohol Matrix cell E4", "Alcohol Matrix cell E3").replace(
+        "Text chat therapy (2011).", "Text chat therapy.")
+    (data / "sources" / "alcohol-matrix-cell-E3.txt").write_text(broken, encoding="utf-8")
+    line = 1 + broken.splitlines().index(next(x for x in broken.splitlines() if x.startswith("K Text chat")))
     with pytest.raises(SourceError) as caught:
         build(settings)
-    assert "drug-matrix-cell-A1.txt" in str(caught.value) and caught.value.line == 3
+    assert "alcohol-matrix-cell-E3.txt" in str(caught.value) and caught.value.line == line
+    assert "year" in caught.value.problem
     assert (settings.build_dir / NQUADS_FILE).read_bytes() == before
     assert not list(tmp_path.glob(".build.new-*")), "staging directory left behind"
 

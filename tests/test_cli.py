@@ -43,14 +43,15 @@ def test_ingest_other_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> N
 def test_ingest_bad_page_fails_with_place_and_writes_nothing(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.txt"
-    bad.write_text("Alcohol Matrix cell A1: Interventions; Screening and brief intervention\n\n"
-                   "Q A study with a made-up category (2001). Text.\n", encoding="utf-8")
+    seed = SEED.read_text(encoding="utf-8")
+    bad.write_text(seed.replace("K Text chat therapy", "Q Text chat therapy"), encoding="utf-8")
+    line = 1 + seed.splitlines().index(next(x for x in seed.splitlines() if x.startswith("K Text chat")))
     out = tmp_path / "out.ttl"
     code = main(["ingest", str(SEED), str(bad), "-o", str(out)])
     assert code != 0
     assert not out.exists()
     err = capsys.readouterr().err
-    assert "bad.txt:3" in err and "category" in err.lower()
+    assert f"bad.txt:{line}:" in err and "category" in err.lower()
 
 
 def test_build_then_query_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

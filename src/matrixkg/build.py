@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, SKOS
 
 from matrixkg import __version__
@@ -121,16 +122,28 @@ def data_union(dataset: Dataset, minter: Minter) -> Graph:
     """Return all instance data (every graph but the ontology) as one graph, for validation."""
     union = Graph()
     ontology = minter.graph("ontology")
-    for graph in dataset.contexts():
-        if graph.identifier != ontology:
+    for graph in dataset.graphs():
+        if graph.identifier not in (ontology, DATASET_DEFAULT_GRAPH_ID):
             for triple in graph:
                 union.add(triple)
     return union
 
 
+def nquads_lines(dataset: Dataset) -> list[str]:
+    """Return the named graphs of *dataset* as sorted, distinct N-Quads lines (a stable, diffable dump)."""
+    lines: set[str] = set()
+    for graph in dataset.graphs():
+        if graph.identifier == DATASET_DEFAULT_GRAPH_ID:
+            continue
+        suffix = f" <{graph.identifier}> ."
+        for line in graph.serialize(format="nt").splitlines():
+            if line.endswith(" ."):
+                lines.add(line[:-2] + suffix)
+    return sorted(lines)
+
+
 def _write_nquads(dataset: Dataset, path: Path) -> int:
-    lines = sorted(set(dataset.serialize(format="nquads").splitlines()))
-    lines = [line for line in lines if line.strip()]
+    lines = nquads_lines(dataset)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(lines)
 
@@ -156,7 +169,7 @@ def build(settings: Settings, progress: Progress = _no_progress) -> BuildResult:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildResult(target, quads, len(list(dataset.contexts())), len(sources), report, created.isoformat())
+    return BuildResult(settings.build_dir.resolve(), quads, sum(1 for g in dataset.graphs() if len(g) and g.identifier != DATASET_DEFAULT_GRAPH_ID), len(sources), report, created.isoformat())
 
 
 def _staging_dir(build_dir: Path) -> Path:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from matrixkg.config import SETTINGS, Settings, load_settings
 from matrixkg.errors import MatrixkgError, ValidationFailed
@@ -81,7 +82,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             graph.add(triple)
     rdf_format = INGEST_FORMATS[args.format]
     if rdf_format == "nquads":
-        text = dataset.serialize(format="nquads")
+        from matrixkg.build import nquads_lines
+
+        text = "\n".join(nquads_lines(dataset)) + "\n"
     else:
         from rdflib import Graph
 
@@ -90,7 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         union = Graph()
         for prefix, namespace in PREFIXES.items():
             union.bind(prefix, namespace)
-        for graph in dataset.contexts():
+        for graph in dataset.graphs():
             for triple in graph:
                 union.add(triple)
         text = union.serialize(format=rdf_format)
@@ -115,7 +118,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if name.endswith((".nq", ".trig")):
                 dataset = Dataset()
                 dataset.parse(name, format="nquads" if name.endswith(".nq") else "trig")
-                for graph in dataset.contexts():
+                for graph in dataset.graphs():
                     for triple in graph:
                         data.add(triple)
             else:
@@ -203,7 +206,10 @@ def _get(settings: Settings, path: str, accept: str | None) -> int:
     store = open_store(settings.build_dir)
     try:
         app = create_app(settings, store)
-        with TestClient(app, base_url=settings.base_uri.rstrip("/")) as client:
+        # The app serves paths from the root (a proxy strips any path of the public base), so only the
+        # base's scheme and host go to the client; PATH is taken as given.
+        parts = urlsplit(settings.base_uri)
+        with TestClient(app, base_url=f"{parts.scheme}://{parts.netloc}") as client:
             headers = {"Accept": accept} if accept else {}
             response = client.get(path, headers=headers, follow_redirects=False)
     finally:
