@@ -450,19 +450,33 @@ class _Scripts(HTMLParser):
             self.scripts[-1] = (kind, text + data)
 
 
-def test_hostile_literals_are_escaped_in_html(client: TestClient) -> None:
-    for path in (f"/doc/{HOSTILE_DOC[3:]}", "/doc/matrix/alcohol/cell/E4/entry/e001"):
-        html = client.get(path, headers={"Accept": BROWSER}).text
-        assert "<script>alert(1)</script>" not in html
-        assert "</script><!--" not in html
-        parser = _Scripts()
-        parser.feed(html)
-        for kind, text in parser.scripts:
-            assert "alert(1)" not in text or kind == "application/ld+json", text
-            if kind == "application/ld+json":
-                # Inside a script element "</script" would end it early; "<" must be written \u003c.
-                assert "<" not in text
-                json.loads(text)
+def _strings(data: object) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for value in data.values():
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
+
+
+@pytest.mark.parametrize("path", [f"/doc/{HOSTILE_DOC[3:]}", "/doc/matrix/alcohol/cell/E4/entry/e001"])
+def test_hostile_literals_are_escaped_in_html(client: TestClient, path: str) -> None:
+    html = client.get(path, headers={"Accept": BROWSER}).text
+    assert "<script>alert(1)</script>" not in html
+    assert "</script><!--" not in html
+    parser = _Scripts()
+    parser.feed(html)
+    embedded = [text for kind, text in parser.scripts if kind == "application/ld+json"]
+    assert all("alert(1)" not in text for kind, text in parser.scripts if kind != "application/ld+json")
+    for text in embedded:
+        # Inside a script element "</script" would end it early: "<" must be written \u003c.
+        assert "<" not in text
+        json.loads(text)
+    if path.endswith("hostile"):
+        # The headline itself is in the page's JSON-LD, and decodes back to the exact text.
+        assert any(HOSTILE in _strings(json.loads(text)) for text in embedded)
 
 
 def test_hostile_literals_round_trip_in_every_rdf_format(client: TestClient) -> None:
@@ -501,13 +515,49 @@ def test_backlinks_page_past_the_end_is_404(client: TestClient) -> None:
     assert response.status_code == 404
 
 
-def test_html_shows_the_bound_of_backlinks(client: TestClient) -> None:
-    response = client.get(f"/doc/{CATEGORY[3:]}", headers={"Accept": BROWSER})
+class _TableRows(HTMLParser):
+    """Counts the body rows of the table with a given class, and collects its caption text."""
+
+    def __init__(self, css_class: str) -> None:
+        super().__init__()
+        self.css_class, self.rows, self.caption = css_class, 0, ""
+        self._depth, self._in_caption = 0, False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table" and self.css_class in (dict(attrs).get("class") or "").split():
+            self._depth = 1
+        elif self._depth and tag == "tr":
+            self.rows += 1
+        self._in_caption = self._in_caption or (bool(self._depth) and tag == "caption")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._depth = 0
+        if tag == "caption":
+            self._in_caption = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_caption:
+            self.caption += data
+
+
+@pytest.mark.parametrize("page", [1, 2, ENTRIES // PAGE_SIZE])
+def test_html_shows_one_bounded_page_of_backlinks(client: TestClient, page: int) -> None:
+    response = client.get(f"/doc/{CATEGORY[3:]}", params={"backlinks": str(page)},
+                          headers={"Accept": BROWSER})
+    assert response.status_code == 200
     backlinks = response.context["backlinks"]
     assert backlinks.total == ENTRIES and backlinks.limit == PAGE_SIZE
-    assert response.context["page_links"]["next"] == f"{BASE}doc/{CATEGORY[3:]}?backlinks=2"
-    assert str(ENTRIES) in response.text
-    assert response.text.count("/entry/e") <= 4 * PAGE_SIZE  # never the 500 inline
+    assert len(backlinks.rows) == PAGE_SIZE
+    table = _TableRows("backlinks")
+    table.feed(response.text)
+    assert table.rows == PAGE_SIZE + 1  # the header row and one page of links, never all 500
+    assert f"of {ENTRIES}" in table.caption
+    links = link_targets(response.headers["link"])
+    assert (("next", None) in links) == (page < ENTRIES // PAGE_SIZE)
+    assert (("prev", None) in links) == (page > 1)
+    if page == 1:
+        assert links[("next", None)] == f"{BASE}doc/{CATEGORY[3:]}?backlinks=2"
 
 
 # --- other routes -------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from matrixkg.formats import (
 )
 from matrixkg.iris import ONTOLOGY_IRI, PREFIXES, Minter
 from matrixkg.pages import Pages, PageView
+from matrixkg.sparql import create_sparql_router
 from matrixkg.store import Backlinks, GraphResult, Store
 
 log = logging.getLogger(__name__)
@@ -171,8 +172,8 @@ class LinkedData:
         return graph
 
     # common pieces -------------------------------------------------------------------------------------
-    def common_context(self, canonical: str, cite_uri: str, alternates: Sequence[Mapping[str, str]],
-                       page_links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def common_context(self, canonical: str, cite_uri: str,
+                       alternates: Sequence[Mapping[str, str]]) -> dict[str, Any]:
         """Return the template variables every page receives."""
         return {
             "alternates": list(alternates),
@@ -180,7 +181,6 @@ class LinkedData:
             "base_uri": self.base,
             "static_url": self.base + "static/",
             "cite_uri": cite_uri,
-            "page_links": dict(page_links or {}),
         }
 
     def render(self, request: Request, view: PageView, common: Mapping[str, Any], status_code: int = 200,
@@ -313,7 +313,7 @@ class LinkedData:
         if self.validators.not_modified(request, etag):
             return Response(status_code=304, headers=headers)
         if chosen is HTML:
-            common = self.common_context(doc, cite, alternates, page_links)
+            common = self.common_context(doc, cite, alternates)
             return _head_safe(request, self.render(request, html_view(), common, headers=headers))
         body = self.serialize(rdf_graph(), chosen)
         headers["Content-Type"] = chosen.content_type
@@ -363,7 +363,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     _require_autoescape(pages)
     service = LinkedData(settings, store, pages, validators)
 
-    app = FastAPI(title="matrixkg", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    # The OpenAPI description (of /sparql and /queries) is served; the interactive docs pages are not, as
+    # they load their scripts from a third-party CDN.
+    app = FastAPI(title="matrixkg", version=__version__, docs_url=None, redoc_url=None)
     get = ["GET", "HEAD"]
     app.add_api_route("/", service.home, methods=get, include_in_schema=False)
     app.add_api_route("/healthz", service.healthz, methods=get, include_in_schema=False)
@@ -371,6 +373,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.add_api_route("/id/{path:path}", service.see_other, methods=get, include_in_schema=False)
     app.add_api_route("/doc/{path:path}", service.document, methods=get, include_in_schema=False)
     app.add_api_route("/def/{name}", service.ontology_document, methods=get, include_in_schema=False)
+    app.include_router(create_sparql_router(settings, store, pages))
     # Served from the installed package, never from the working directory.
     app.mount("/static", StaticFiles(packages=[("matrixkg", "static")]), name="static")
 
