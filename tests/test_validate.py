@@ -19,6 +19,8 @@ CONTEXT = FIXTURES / "context.ttl"
 BASE = "http://example.org/"
 MKGSH = Namespace(SHAPES_NAMESPACE)
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+# Shapes whose failures cannot be had alone: a typed blank node is also a blank node in a triple.
+ALSO_FAILS: dict[str, set[str]] = {"NoBlankNodesShape": {"NoBlankTriplesShape"}}
 
 
 def _targeted_shapes(shapes: Graph) -> list[str]:
@@ -54,6 +56,7 @@ def test_shapes_cover_every_class_of_the_model() -> None:
     expected = {mkg + c for c in ("Matrix", "Row", "Column", "Cell", "Category", "Bite", "BiteSection",
                                   "Entry", "Document", "GuidanceBody", "Jurisdiction", "SourcePage")}
     expected |= {"http://purl.org/spar/doco/Paragraph", "http://www.w3.org/ns/prov#Activity",
+                 "http://www.w3.org/ns/prov#SoftwareAgent",
                  "http://www.w3.org/ns/oa#SpecificResource", "http://www.w3.org/ns/oa#TextQuoteSelector"}
     assert expected <= covered
 
@@ -83,7 +86,8 @@ def test_failing_fixture_fails_that_shape_only(shapes: Graph, name: str) -> None
     family = _family(shapes, name)
     assert any(r.shape in family for r in report.violations), report.to_text()
     # A fixture that also trips other shapes would hide which shape it tests.
-    assert {r.shape for r in report.results} <= family, report.to_text()
+    allowed = family.union(*(_family(shapes, other) for other in ALSO_FAILS.get(name, set())))
+    assert {r.shape for r in report.results} <= allowed, report.to_text()
 
 
 def test_shapes_use_only_terms_shacl_defines(shapes: Graph) -> None:
