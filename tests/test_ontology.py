@@ -112,3 +112,21 @@ def test_docs_name_every_term(ontology: Graph) -> None:
     text = ONTOLOGY_DOC.read_text("utf-8")
     missing = {t for t in _declared(ontology) if f"mkg:{t[len(str(MKG)):]}" not in text}
     assert missing == set()
+
+
+def _fenced(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_docs_example_turtle_parses_and_uses_declared_terms(ontology: Graph) -> None:
+    (example,) = _fenced(ONTOLOGY_DOC.read_text("utf-8"), "turtle")
+    graph = Graph().parse(data=example, format="turtle")
+    assert len(graph) > 5
+    assert _mkg_terms_in(graph) - _declared(ontology) == set()
+
+
+def test_docs_query_answers_over_model_shaped_data() -> None:
+    (query,) = _fenced(ONTOLOGY_DOC.read_text("utf-8"), "sparql")
+    data = Graph().parse(ROOT / "tests" / "shapes" / "context.ttl", format="turtle", publicID="http://example.org/")
+    rows = [tuple(str(v) for v in row) for row in data.query(query)]  # type: ignore[union-attr]
+    assert rows == [("E4", "Commissioning an alcohol intervention and treatment system", "2011", "NICE")]

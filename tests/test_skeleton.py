@@ -177,3 +177,10 @@ def test_table_errors_name_the_file(tmp_path: Path, minter: Minter) -> None:
                         encoding="utf-8")
     with pytest.raises(ConfigError, match="F"):
         skeleton_graph(minter, bad_code)
+
+
+def test_working_label_matches_the_page_title(skeleton: Graph, minter: Minter) -> None:
+    # The skeleton's label stands in for cells with no page yet, so it must read as a page's title line does.
+    page = (ROOT / "data" / "sources" / "alcohol-matrix-cell-E4.txt").read_text("utf-8").splitlines()
+    label = str(skeleton.value(minter.cell("alcohol", "E4"), SKOS.prefLabel))
+    assert label in page
