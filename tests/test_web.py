@@ -22,8 +22,10 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from matrixkg.build import publish_nquads
 from matrixkg.config import Settings
+from matrixkg.errors import ConfigError
 from matrixkg.formats import FORMATS, HTML, JSONLD, NTRIPLES, RDF_FORMATS, RDFXML, TURTLE, RdfFormat
-from matrixkg.store import OxigraphStore
+from matrixkg.pages import Pages
+from matrixkg.store import OxigraphStore, Store
 from matrixkg.web import create_app
 
 BASE = "http://localhost:8000/"
@@ -328,6 +330,17 @@ def test_if_none_match_gives_304(client: TestClient, accept: str) -> None:
     assert other.status_code == 200
 
 
+def test_304_does_not_ask_the_store(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    etag = client.get(f"/doc/{CATEGORY[3:]}.ttl").headers["etag"]
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a revalidation should not describe the resource again")
+
+    monkeypatch.setattr(OxigraphStore, "describe", refuse)
+    monkeypatch.setattr(OxigraphStore, "backlinks", refuse)
+    assert client.get(f"/doc/{CATEGORY[3:]}.ttl", headers={"If-None-Match": etag}).status_code == 304
+
+
 def test_if_modified_since(client: TestClient) -> None:
     first = client.get(f"/doc/{CELL[3:]}.ttl")
     last_modified = first.headers["last-modified"]
@@ -580,6 +593,19 @@ def test_home_healthz_and_unknown_vocabulary(client: TestClient) -> None:
     assert home.context["base_uri"] == BASE
     assert client.get("/healthz").text == "ok"
     assert client.get("/def/other").status_code == 404
+
+
+def test_templates_without_autoescaping_are_refused(make_client: Callable[..., TestClient],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Pages.__init__
+
+    def unsafe(self: Pages, settings: Settings, store: Store) -> None:
+        original(self, settings, store)
+        self.templates.env.autoescape = False
+
+    monkeypatch.setattr(Pages, "__init__", unsafe)
+    with pytest.raises(ConfigError, match="autoescaping"):
+        make_client("http://unsafe.example/")
 
 
 def test_static_files_come_from_the_package(client: TestClient, tmp_path: Path,

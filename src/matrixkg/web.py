@@ -12,14 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from itertools import chain
 from typing import Any
 
 from fastapi import FastAPI
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -52,6 +54,18 @@ CACHE_SECONDS = 300
 BACKLINKS_PARAM = "backlinks"
 ONTOLOGY_NAME = "matrixkg"
 EXPOSED_HEADERS = "Link, Content-Location, ETag, Last-Modified, Vary"
+
+
+Triple = tuple[Node, Node, Node]
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a document shows, computed only once a full response is to be sent (not for a 304)."""
+
+    view: Callable[[], PageView]
+    triples: Callable[[], Iterable[Triple]]
+    page_links: Mapping[str, str]
 
 
 class BadParameter(MatrixkgError):
@@ -189,10 +203,10 @@ class LinkedData:
         return self.pages.templates.TemplateResponse(request, view.template, {**view.context, **common},
                                                      status_code=status_code, headers=dict(headers or {}))
 
-    def serialize(self, graph: Graph, rdf_format: RdfFormat) -> bytes:
-        """Return *graph* in an RDF format, with the project's prefixes (and inline context for JSON-LD)."""
+    def serialize(self, triples: Iterable[Triple], rdf_format: RdfFormat) -> bytes:
+        """Return *triples* in an RDF format, with the project's prefixes (and inline context for JSON-LD)."""
         out = _new_graph()
-        for triple in graph:
+        for triple in triples:
             out.add(triple)
         if rdf_format.serializer == "json-ld":
             return out.serialize(format="json-ld", context=self.context, auto_compact=True).encode("utf-8")
@@ -239,25 +253,18 @@ class LinkedData:
         """Return the description of a resource in the negotiated (or the extension's) format."""
         iri, stem, fixed = self._resolve(path)
         page = _page_number(request)
-        backlinks = self.store.backlinks(iri, (page - 1) * self.settings.backlink_page_size,
-                                         self.settings.backlink_page_size)
-        if page > 1 and backlinks.offset >= backlinks.total:
-            raise NotFound(f"{iri} has {backlinks.total} incoming links: there is no page {page}")
-        doc = self.base + "doc/" + stem
-        requested = self.base + "doc/" + path
-        page_links = _page_links(requested, backlinks)
 
-        def html_view() -> PageView:
-            return self.pages.resource_view(iri, self.store.describe(iri), backlinks)
+        def load() -> Content:
+            size = self.settings.backlink_page_size
+            backlinks = self.store.backlinks(iri, (page - 1) * size, size)
+            if page > 1 and backlinks.offset >= backlinks.total:
+                raise NotFound(f"{iri} has {backlinks.total} incoming links: there is no page {page}")
+            description = self.store.describe(iri)
+            return Content(view=lambda: self.pages.resource_view(iri, description, backlinks),
+                           triples=lambda: chain(description, backlinks.graph),
+                           page_links=_page_links(self.base + "doc/" + path, backlinks))
 
-        def rdf_graph() -> Graph:
-            graph = self.store.describe(iri)
-            for triple in backlinks.graph:
-                graph.add(triple)
-            return graph
-
-        return self._represent(request, f"doc/{stem}", doc, str(iri), fixed, page, page_links, html_view,
-                               rdf_graph)
+        return self._represent(request, f"doc/{stem}", self.base + "doc/" + stem, str(iri), fixed, page, load)
 
     def ontology_document(self, request: Request, name: str) -> Response:
         """Return the ontology as a page or in an RDF format (``/def/matrixkg``, ``/def/matrixkg.ttl``)."""
@@ -265,8 +272,8 @@ class LinkedData:
         if stem != ONTOLOGY_NAME or len(self.ontology) == 0:
             raise NotFound(f"no vocabulary at /def/{name}")
         doc = self.base + "def/" + ONTOLOGY_NAME
-        return self._represent(request, f"def/{stem}", doc, str(ONTOLOGY_IRI), fixed, 1, {},
-                               self.pages.ontology_view, lambda: self.ontology)
+        content = Content(view=self.pages.ontology_view, triples=lambda: self.ontology, page_links={})
+        return self._represent(request, f"def/{stem}", doc, str(ONTOLOGY_IRI), fixed, 1, lambda: content)
 
     # helpers -----------------------------------------------------------------------------------------------
     def _resolve(self, path: str) -> tuple[URIRef, str, RdfFormat | None]:
@@ -291,31 +298,31 @@ class LinkedData:
         }
 
     def _represent(self, request: Request, key: str, doc: str, cite: str, fixed: RdfFormat | None, page: int,
-                   page_links: Mapping[str, str], html_view: Any, rdf_graph: Any) -> Response:
-        """Return one representation of a document, with negotiation, links, validators and 304."""
+                   load: Callable[[], Content]) -> Response:
+        """Return one representation of a document: negotiation, validators and 304 first, then content."""
         chosen = fixed or negotiate(request.headers.get("accept"), FORMATS, wildcard_choice=TURTLE)
         query = f"?{BACKLINKS_PARAM}={page}" if page > 1 else ""
+        etag = self.validators.etag(key, chosen.key, str(page))
+        headers = {**self._cache_headers(etag), "Content-Location": doc + chosen.extension + query}
+        if fixed is None:
+            headers["Vary"] = "Accept"  # RFC 9110 §12.5.5: the choice depended on Accept
+        if self.validators.not_modified(request, etag):
+            # RFC 9110 §15.4.5: a 304 carries the validators, Content-Location and Vary of the 200, no body;
+            # the store is not asked anything.
+            return Response(status_code=304, headers=headers)
+        content = load()
         alternates = [{"label": f.label, "media_type": f.media_type, "url": doc + f.extension + query}
                       for f in FORMATS if f is not chosen]
         links = [f'<{a["url"]}>; rel="alternate"; type="{a["media_type"]}"' for a in alternates]
         links.append(f'<{doc}>; rel="canonical"')
         # RFC 6892: this document describes the thing named by its /id/ IRI.
         links.append(f'<{cite}>; rel="describes"')
-        links.extend(f'<{url}>; rel="{rel}"' for rel, url in page_links.items())
-        etag = self.validators.etag(key, chosen.key, str(page))
-        headers = {
-            **self._cache_headers(etag),
-            "Content-Location": doc + chosen.extension + query,
-            "Link": ", ".join(links),
-        }
-        if fixed is None:
-            headers["Vary"] = "Accept"  # RFC 9110 §12.5.5: the choice depended on Accept
-        if self.validators.not_modified(request, etag):
-            return Response(status_code=304, headers=headers)
+        links.extend(f'<{url}>; rel="{rel}"' for rel, url in content.page_links.items())
+        headers["Link"] = ", ".join(links)
         if chosen is HTML:
             common = self.common_context(doc, cite, alternates)
-            return _head_safe(request, self.render(request, html_view(), common, headers=headers))
-        body = self.serialize(rdf_graph(), chosen)
+            return _head_safe(request, self.render(request, content.view(), common, headers=headers))
+        body = self.serialize(content.triples(), chosen)
         headers["Content-Type"] = chosen.content_type
         return _head_safe(request, Response(body, headers=headers))
 
