@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -74,25 +76,22 @@ class LiveServer:
         self.settings = settings
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Start `python -m matrixkg serve` on a free loopback port; stop it after the session."""
+@contextmanager
+def serve_build(settings: Settings, log_dir: Path) -> Iterator[LiveServer]:
+    """Run `python -m matrixkg serve` over the published build of *settings* (its base IRI is the server's
+    own loopback address) until the block ends."""
     import os
     import subprocess
     import sys
     import time
     import urllib.request
 
-    from matrixkg.build import build
-
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    settings = project_settings(tmp_path_factory.mktemp("live"), base_uri=url)
-    build(settings)
+    url = settings.base_uri
+    port = urlsplit(url).port
     env = dict(os.environ, MATRIXKG_BASE_URI=url, MATRIXKG_BUILD_DIR=str(settings.build_dir),
                MATRIXKG_DATA_DIR=str(settings.data_dir), MATRIXKG_ONTOLOGY_FILE=str(settings.ontology_file),
                MATRIXKG_SHAPES_FILE=str(settings.shapes_file), MATRIXKG_QUERY_TIMEOUT="3")
-    log = (tmp_path_factory.mktemp("live-log") / "server.log").open("w")
+    log = (log_dir / "server.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "matrixkg", "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -105,10 +104,28 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 process.kill()
                 raise RuntimeError(f"live server did not start; see {log.name}") from None
             time.sleep(0.2)
-    yield LiveServer(url, settings)
-    process.terminate()
     try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield LiveServer(url, settings)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def loopback_url() -> str:
+    """Return the base URL of a free loopback port."""
+    return f"http://127.0.0.1:{_free_port()}/"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Start `python -m matrixkg serve` on a free loopback port; stop it after the session."""
+    from matrixkg.build import build
+
+    settings = project_settings(tmp_path_factory.mktemp("live"), base_uri=loopback_url())
+    build(settings)
+    with serve_build(settings, tmp_path_factory.mktemp("live-log")) as server:
+        yield server

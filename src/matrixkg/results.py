@@ -256,6 +256,25 @@ def _serialize_graph(graph: Graph, chosen: RdfFormat) -> bytes:
     return output.serialize(format=chosen.serializer or "turtle", encoding="utf-8")
 
 
+def json_rows(result: SelectResult) -> list[dict[str, Any]]:
+    """Return solutions as plain JSON objects: IRIs and strings as text, numbers and booleans as such.
+
+    >>> json_rows(SelectResult(["n", "x"], [{"n": Literal(3)}]))
+    [{'n': 3, 'x': None}]
+    """
+    return [{name: _plain(row.get(name)) for name in result.variables} for row in result.rows]
+
+
+def _plain(term: Node | None) -> Any:
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, bool | int | float):
+            return value
+    return str(term)
+
+
 # --- the terminal table -------------------------------------------------------------------------------------
 def compact(term: Node | None, width: int = 0) -> str:
     """Return a short human form of *term*: a prefixed name where a known prefix fits, literals as text.

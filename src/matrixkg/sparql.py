@@ -38,6 +38,7 @@ from matrixkg.results import (
     compact,
     format_named,
     formats_for,
+    json_rows,
     result_kind,
     serialize_result,
 )
@@ -328,7 +329,8 @@ class SparqlEndpoint:
         """Return the result of *sparql* under the endpoint's limits (raises the typed query errors)."""
         check_query(sparql, self.settings)
         options = QueryOptions(default_graphs=list(default_graphs), named_graphs=list(named_graphs),
-                               timeout=self.settings.query_timeout, max_rows=self.settings.max_result_rows)
+                               timeout=self.settings.query_timeout, max_rows=self.settings.max_result_rows,
+                               base_iri=self.endpoint_url)
         return await run_in_threadpool(self.store.query, sparql, options)
 
     def result_response(self, result: QueryResult, chosen: RdfFormat) -> Response:
@@ -537,21 +539,6 @@ QUERY_LIST_JSON = QUERY_ROWS_JSON
 #: What ``/queries/{name}`` answers in, by ``format`` value; the order breaks Accept ties (JSON rows first).
 _NAMED_FORMATS: dict[str, RdfFormat] = {"json": QUERY_ROWS_JSON, "sparql-json": SPARQL_JSON,
                                         "csv": SPARQL_CSV, "html": HTML}
-
-
-def json_rows(result: SelectResult) -> list[dict[str, Any]]:
-    """Return solutions as plain JSON objects: IRIs and strings as text, numbers and booleans as such."""
-    return [{name: _plain(row.get(name)) for name in result.variables} for row in result.rows]
-
-
-def _plain(term: Node | None) -> Any:
-    if term is None:
-        return None
-    if isinstance(term, Literal):
-        value = term.toPython()
-        if isinstance(value, bool | int | float):
-            return value
-    return str(term)
 
 
 def _json(document: Any) -> bytes:

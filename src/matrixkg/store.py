@@ -82,6 +82,9 @@ class QueryOptions:
     named_graphs: Sequence[str] = ()
     timeout: float | None = None
     max_rows: int | None = None
+    # The base IRI relative IRIs in the query resolve against when it declares no BASE; the SPARQL Protocol
+    # leaves it to the service ("which MAY be the service endpoint").
+    base_iri: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -150,6 +153,8 @@ def _run_query(store: ox.Store, sparql: str, options: QueryOptions) -> QueryResu
         kwargs["use_default_graph_as_union"] = True
     if options.named_graphs:
         kwargs["named_graphs"] = [_named(g) for g in options.named_graphs]
+    if options.base_iri:
+        kwargs["base_iri"] = options.base_iri
     try:
         result = store.query(sparql, **kwargs)
     except SyntaxError as exc:
