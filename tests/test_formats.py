@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rdflib import Graph
 from rdflib.plugin import Serializer, get
@@ -163,3 +165,10 @@ def test_context_terms_expand_into_known_namespaces() -> None:
 def test_context_is_a_fresh_copy() -> None:
     jsonld_context()["mkg"] = "changed"
     assert jsonld_context()["mkg"] == PREFIXES["mkg"]
+
+
+def test_the_web_notes_document_every_format() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "web.md").read_text(encoding="utf-8")
+    for fmt in FORMATS:
+        for name in (fmt.extension, *fmt.media_types, fmt.label):
+            assert f"`{name}`" in text or f"| {name} |" in text, name
