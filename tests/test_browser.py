@@ -49,6 +49,7 @@ def background(driver: Any, element: Any) -> str:
 
 def test_discussed_in_link_highlights_its_section(browser: Any, live_server: Any) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(live_server.url + "doc/matrix/alcohol/cell/E4")
     entry = browser.find_element(By.ID, "entry-2009-peer-based-recovery-support-services")
@@ -62,8 +63,9 @@ def test_discussed_in_link_highlights_its_section(browser: Any, live_server: Any
     link.click()
 
     assert browser.current_url.endswith("#section-highlighted-study")
-    highlighted = background(browser, target)
-    assert highlighted != before, "the :target section should be highlighted"
+    # The highlight fades in (a short CSS transition), so wait for it rather than read it at once.
+    WebDriverWait(browser, 3).until(lambda driver: background(driver, target) != before,
+                                    "the :target section should be highlighted")
     assert background(browser, other) == before
     # The section was scrolled into view: its top is within the window.
     top = browser.execute_script("return arguments[0].getBoundingClientRect().top;", target)

@@ -116,7 +116,7 @@ def test_home_draws_both_matrices_with_counts(client: TestClient) -> None:
               for a in tree.xpath("//table//td/a")}
     assert counts[BASE + "doc/matrix/alcohol/cell/E4"] == 16
     assert sum(counts.values()) == 16
-    e4 = tree.xpath(f'//a[@href="{BASE}doc/matrix/alcohol/cell/E4"]/..')[0]
+    e4 = tree.xpath(f'//table//a[@href="{BASE}doc/matrix/alcohol/cell/E4"]/..')[0]
     assert "shade-5" in e4.get("class")
     hrefs = set(tree.xpath("//a/@href"))
     assert {BASE + "sparql", BASE + "def/matrixkg"} <= hrefs

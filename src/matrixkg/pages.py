@@ -95,6 +95,7 @@ class EntryItem:
     corresponds_to: list[Link] = field(default_factory=list)
     related_to: list[Link] = field(default_factory=list)
     mentions: list[Link] = field(default_factory=list)
+    mention_discussion: dict[str, list[Link]] = field(default_factory=dict)
 
     @property
     def category(self) -> str:
@@ -174,6 +175,16 @@ class Grid:
     rows: list[GridRow]
     total: int
     scale: list[ScaleStep]
+
+    @property
+    def cells(self) -> list[GridCell]:
+        """Return every cell, row by row."""
+        return [cell for row in self.rows for cell in row.cells]
+
+    def busiest(self, n: int = 3) -> list[GridCell]:
+        """Return up to *n* cells with the most entries (none that are empty), most first."""
+        listed = [cell for cell in self.cells if cell.count]
+        return sorted(listed, key=lambda cell: -cell.count)[:n]
 
     def find(self, code: str) -> tuple[int, int] | None:
         """Return the (row, column) index of the cell *code*, if the grid holds it."""
@@ -413,8 +424,10 @@ SELECT ?entry ?position ?title ?abstract ?cell ?code ?matrixLabel ?doc ?docTitle
 } ORDER BY ?matrixLabel ?code ?position ?entry
 """
 
+# Everything an entry links to, its document's links, and where the documents it mentions are discussed
+# (those rows carry mkg:discusses, read from the section's side, and the ?mentioned document).
 ENTRY_LINKS_QUERY = """
-SELECT DISTINCT ?entry ?p ?target WHERE {
+SELECT DISTINCT ?entry ?p ?target ?mentioned WHERE {
   %(pattern)s
   ?entry a mkg:Entry .
   { VALUES ?p { mkg:category mkg:correspondsTo mkg:relatedTo mkg:mentions mkg:discussedIn }
@@ -422,6 +435,8 @@ SELECT DISTINCT ?entry ?p ?target WHERE {
   UNION
   { VALUES ?p { dcterms:publisher mkg:producedFor dcterms:coverage mkg:discussedIn rdf:type }
     ?entry mkg:describes ?doc . ?doc ?p ?target }
+  UNION
+  { ?entry mkg:mentions ?mentioned . ?mentioned mkg:discussedIn ?target . BIND(mkg:discusses AS ?p) }
 }
 """
 
@@ -576,7 +591,6 @@ class Pages:
             autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
-            undefined=jinja2.ChainableUndefined,
         )
         # Defaults for pages the web tier renders without a full context (errors, the SPARQL form);
         # per-request context values override globals.
@@ -716,9 +730,11 @@ class Pages:
                 if kind is not None and _kind_rank(kind[0]) < _kind_rank(item.kind):
                     item.kind = kind[0]
                 continue
-            name = ENTRY_LINK_FIELDS[row["p"]]  # type: ignore[index]
             link = links[row["target"]]
-            bucket: list[Link] = getattr(item, name)
+            if row["p"] == MKG.discusses:
+                bucket = item.mention_discussion.setdefault(str(row["mentioned"]), [])
+            else:
+                bucket = getattr(item, ENTRY_LINK_FIELDS[row["p"]])  # type: ignore[index]
             if link not in bucket:
                 bucket.append(link)
         for item in items.values():
@@ -1185,7 +1201,7 @@ class Pages:
 
     def _matrix(self, iri: URIRef, description: Graph) -> dict[str, Any]:
         grid = next(iter(self.grids(iri)), None)
-        cells = [cell for row in grid.rows for cell in row.cells] if grid else []
+        cells = grid.cells if grid else []
         terms = [{"@type": "DefinedTerm", "@id": c.iri, "termCode": c.code, "name": c.label} for c in cells]
         return {"grid": grid, "schema": self._thing(iri, description, "DefinedTermSet", hasDefinedTerm=terms)}
 
