@@ -502,17 +502,15 @@ SELECT ?child ?parent ?cell WHERE {
 }
 """
 
-# What each section refers to, and what discusses it: a document is shown as its entry in the section's own
-# cell when it has one (entry and document both state mkg:discussedIn; the reader wants one link).
+# What each section refers to, and what discusses it, with the entries that list a discussing document (the
+# reader wants the entry on the page, not the document behind it; see Pages.section_tree).
 SECTION_LINKS_QUERY = """
-SELECT DISTINCT ?section ?p ?target WHERE {
+SELECT DISTINCT ?section ?p ?target ?entry ?entryCell WHERE {
   ?section dcterms:isPartOf* %(root)s .
   { ?section dcterms:references ?target . BIND(dcterms:references AS ?p) }
   UNION
-  { ?x mkg:discussedIn ?section . BIND(mkg:discussedIn AS ?p)
-    OPTIONAL { ?x a mkg:Document . ?entry mkg:describes ?x ; mkg:inCell ?home .
-               ?section dcterms:isPartOf*/mkg:inCell ?home }
-    BIND(COALESCE(?entry, ?x) AS ?target) }
+  { ?target mkg:discussedIn ?section . BIND(mkg:discussedIn AS ?p)
+    OPTIONAL { ?target a mkg:Document . ?entry mkg:describes ?target ; mkg:inCell ?entryCell } }
 }
 """
 
@@ -820,18 +818,25 @@ class Pages:
         return result
 
     # --- bite sections ------------------------------------------------------------------------------------
-    def section_tree(self, root: URIRef, here: URIRef | None, level: int) -> tuple[SectionNode | None,
-                                                                                        list[SectionNode]]:
+    def section_tree(self, root: URIRef, here: URIRef | None, level: int, home: Node | None = None
+                     ) -> tuple[SectionNode | None, list[SectionNode]]:
         """Return *root* as a node (when it is a section) and its subsections, nested, paragraphs in order.
 
-        Sections directly under *root* get heading *level*, theirs *level* + 1 and so on.
+        Sections directly under *root* get heading *level*, theirs *level* + 1 and so on. *here* is the cell
+        whose page this is (its entries link to in-page anchors); *home* the cell the bite belongs to.
         """
+        home = here if home is None else home
         root_ref = sparql_iri(str(root))
         rows = self._select(SECTIONS_QUERY % {"root": root_ref})
         paragraphs: dict[Node, list[tuple[int, str]]] = defaultdict(list)
         for row in self._select(PARAGRAPHS_QUERY % {"root": root_ref}):
             paragraphs[row["section"]].append((_int(row.get("order")), str(row["text"])))
         link_rows = self._select(SECTION_LINKS_QUERY % {"root": root_ref})
+        # A discussing document is shown as its entry in this cell when it has one: entry and document both
+        # state mkg:discussedIn, and one link per listing reads better than two.
+        for row in link_rows:
+            if row.get("entry") is not None and row.get("entryCell") == home:
+                row["target"] = row["entry"]
         links = self.resolve((row["target"] for row in link_rows), here)
         nodes: dict[Node, SectionNode] = {}
         children: dict[Node, list[tuple[int, SectionNode]]] = defaultdict(list)
@@ -1136,7 +1141,7 @@ class Pages:
         ref = sparql_iri(str(iri))
         trail = self.trail(iri)
         cell = trail[0] if trail else None
-        own, _ = self.section_tree(iri, None, level=2)
+        own, _ = self.section_tree(iri, None, level=2, home=URIRef(cell.iri) if cell else None)
         discussed = self.entries(f"{{ ?entry mkg:discussedIn {ref} }} UNION "
                                  f"{{ ?entry mkg:describes/mkg:discussedIn {ref} }}")
         text = " ".join(own.paragraphs) if own else ""
@@ -1155,7 +1160,7 @@ class Pages:
         cell = description.value(iri, MKG.inCell)
         return {
             "cell": self._described_link(description, cell),
-            "sections": self.section_tree(iri, None, level=2)[1],
+            "sections": self.section_tree(iri, None, level=2, home=cell)[1],
             "schema": self._thing(iri, description, "Article",
                                   about=self._ref("DefinedTerm", cell, description)),
         }
