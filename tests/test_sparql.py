@@ -199,6 +199,24 @@ def test_default_graph_is_the_union_unless_graphs_are_named(client: TestClient, 
     assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [ontology]
 
 
+def test_from_clauses_make_the_dataset_unless_the_request_names_graphs(client: TestClient,
+                                                                      built: Settings) -> None:
+    """FROM / FROM NAMED in a query make its dataset (SPARQL 1.1 Query §13.2); protocol graphs override."""
+    minter = Minter(built.base_uri)
+    skeleton, ontology = str(minter.graph("skeleton")), str(minter.graph("ontology"))
+
+    def count(clause: str = "", **params: str) -> int:
+        query = f"SELECT (COUNT(*) AS ?n) {clause} WHERE {{ ?s ?p ?o }}"
+        return _count(client.get("/sparql", params={"query": query, **params}))
+
+    assert count(f"FROM <{skeleton}>") == count(**{"default-graph-uri": skeleton})
+    assert count(f"FROM <{skeleton}>", **{"default-graph-uri": ontology}) == count(
+        **{"default-graph-uri": ontology})
+    named = client.get("/sparql", params={
+        "query": f"SELECT DISTINCT ?g FROM NAMED <{ontology}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"})
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [ontology]
+
+
 def test_service_description(client: TestClient, built: Settings) -> None:
     """Without a query, RDF clients get an SD description: endpoint, language, formats, union default graph,
     and each named graph of the store (SPARQL 1.1 Service Description §3)."""

@@ -120,6 +120,7 @@ class QueryScan:
 
     operation: str | None
     service: bool
+    dataset_clause: bool = False
 
     @property
     def is_update(self) -> bool:
@@ -128,17 +129,17 @@ class QueryScan:
 
 
 def scan_query(sparql: str) -> QueryScan:
-    """Return the operation keyword after the prologue, and whether a ``SERVICE`` keyword occurs anywhere.
+    """Return the operation keyword after the prologue, and whether ``SERVICE`` and ``FROM`` occur.
 
     >>> scan_query("PREFIX ex: <http://x/> INSERT DATA { ex:a ex:b ex:c }")
-    QueryScan(operation='INSERT', service=False)
+    QueryScan(operation='INSERT', service=False, dataset_clause=False)
     >>> scan_query("select * { service <http://x/> { ?s ?p ?o } }")
-    QueryScan(operation='SELECT', service=True)
-    >>> scan_query('ASK { ?s ?p "SERVICE"@en }')
-    QueryScan(operation='ASK', service=False)
+    QueryScan(operation='SELECT', service=True, dataset_clause=False)
+    >>> scan_query('ASK FROM <http://x/g> { ?s ?p "SERVICE"@en }')
+    QueryScan(operation='ASK', service=False, dataset_clause=True)
     """
     operation: str | None = None
-    service = False
+    service = dataset_clause = False
     skip = 0
     for token in tokenize(sparql):
         if token.kind != "word":
@@ -147,6 +148,8 @@ def scan_query(sparql: str) -> QueryScan:
         keyword = token.text.upper()
         if keyword == "SERVICE":
             service = True
+        elif keyword == "FROM":
+            dataset_clause = True
         if operation is None and not skip:
             if keyword == "PREFIX":
                 skip = 2  # PREFIX pname: <iri>
@@ -154,7 +157,7 @@ def scan_query(sparql: str) -> QueryScan:
                 skip = 1  # BASE <iri>
             else:
                 operation = keyword
-    return QueryScan(operation, service)
+    return QueryScan(operation, service, dataset_clause)
 
 
 # --- requests -----------------------------------------------------------------------------------------------
@@ -327,10 +330,13 @@ class SparqlEndpoint:
     async def execute(self, sparql: str, default_graphs: Sequence[str] = (),
                       named_graphs: Sequence[str] = ()) -> QueryResult:
         """Return the result of *sparql* under the endpoint's limits (raises the typed query errors)."""
-        check_query(sparql, self.settings)
+        scan = check_query(sparql, self.settings)
+        # SPARQL 1.1 Protocol §2.1.4: graphs given in the request override the query's FROM clauses; with
+        # neither, the default graph is the union of the named graphs (sd:UnionDefaultGraph).
+        from_query = scan.dataset_clause and not default_graphs and not named_graphs
         options = QueryOptions(default_graphs=list(default_graphs), named_graphs=list(named_graphs),
                                timeout=self.settings.query_timeout, max_rows=self.settings.max_result_rows,
-                               base_iri=self.endpoint_url)
+                               base_iri=self.endpoint_url, union_default_graph=not from_query)
         return await run_in_threadpool(self.store.query, sparql, options)
 
     def result_response(self, result: QueryResult, chosen: RdfFormat) -> Response:

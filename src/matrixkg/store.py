@@ -85,6 +85,9 @@ class QueryOptions:
     # The base IRI relative IRIs in the query resolve against when it declares no BASE; the SPARQL Protocol
     # leaves it to the service ("which MAY be the service endpoint").
     base_iri: str | None = None
+    # False when the query's own FROM / FROM NAMED clauses should make the dataset (SPARQL 1.1 Query §13.2)
+    # instead of the union of the named graphs.
+    union_default_graph: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -149,7 +152,7 @@ def _run_query(store: ox.Store, sparql: str, options: QueryOptions) -> QueryResu
     kwargs: dict[str, Any] = {}
     if options.default_graphs:
         kwargs["default_graph"] = [_named(g) for g in options.default_graphs]
-    else:
+    elif options.union_default_graph:
         kwargs["use_default_graph_as_union"] = True
     if options.named_graphs:
         kwargs["named_graphs"] = [_named(g) for g in options.named_graphs]
