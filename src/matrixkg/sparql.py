@@ -272,7 +272,7 @@ def service_description(settings: Settings, graphs: Sequence[URIRef]) -> Graph:
         f"SPARQL 1.1 Query only; no Update, no SERVICE. Queries stop after {settings.query_timeout:g} s, "
         f"results are cut at {settings.max_result_rows} rows, query text is limited to "
         f"{settings.max_query_length} characters. The default graph is the union of the named graphs "
-        "unless default-graph-uri is given.", lang="en")))
+        "unless the request (default-graph-uri) or the query (FROM) names graphs.", lang="en")))
     for result_format in (*RESULTS_FORMATS, *RDF_FORMATS):
         graph.add((endpoint, SD.resultFormat, URIRef(_format_iri(result_format))))
     graph.add((endpoint, SD.defaultDataset, dataset))
