@@ -439,6 +439,27 @@ def test_html_page_gets_the_common_context(client: TestClient) -> None:
         assert alternate["url"] == f"{BASE}doc/{CELL[3:]}{fmt.extension}"
 
 
+class _HeadLinks(HTMLParser):
+    """Collects ``<link rel=… type=… href=…>`` elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "link":
+            self.links.append(dict(attrs))
+
+
+def test_html_page_advertises_every_rdf_format_in_its_head(client: TestClient) -> None:
+    parser = _HeadLinks()
+    parser.feed(client.get(f"/doc/{CELL[3:]}", headers={"Accept": BROWSER}).text)
+    alternates = {link["type"]: link["href"] for link in parser.links if link.get("rel") == "alternate"}
+    for fmt in RDF_FORMATS:
+        assert alternates[fmt.media_type] == f"{BASE}doc/{CELL[3:]}{fmt.extension}"
+    assert {"rel": "canonical", "href": f"{BASE}doc/{CELL[3:]}"} in parser.links
+
+
 class _Scripts(HTMLParser):
     """Collects the text of each <script> element with its type."""
 

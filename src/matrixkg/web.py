@@ -226,7 +226,7 @@ class LinkedData:
         headers = self._cache_headers(etag)
         if self.validators.not_modified(request, etag):
             return Response(status_code=304, headers=headers)
-        common = self.common_context(self.base, self.base, [])
+        common = self.common_context(self.base, "", [])
         return _head_safe(request, self.render(request, self.pages.home_view(), common, headers=headers))
 
     def healthz(self, request: Request) -> Response:
@@ -331,7 +331,7 @@ class LinkedData:
         """Return the one response shape of every error: an HTML page for browsers, plain text otherwise."""
         headers = {"Vary": "Accept", "Cache-Control": "no-store"}
         if status == 404 and self.wants_html(request):
-            common = self.common_context(self.base, self.base, [])
+            common = self.common_context("", "", [])
             view = self.pages.not_found_view(request.url.path)
             return _head_safe(request, self.render(request, view, common, status_code=404, headers=headers))
         return _head_safe(request, PlainTextResponse(message + "\n", status_code=status, headers=headers))
@@ -339,15 +339,13 @@ class LinkedData:
     async def on_matrixkg_error(self, request: Request, exc: Exception) -> Response:
         """Map a typed matrixkg error to its status (``exc.status``)."""
         assert isinstance(exc, MatrixkgError)
-        status = exc.status
+        # Messages of typed errors are written to be shown (they name the offending value, never a traceback).
+        if exc.status >= 500:
+            log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
+        message = str(exc)
         if isinstance(exc, NotAcceptable):
             message = "Not Acceptable. This resource is available as: " + ", ".join(exc.offered)
-        elif status >= 500:
-            log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-            message = "The service cannot answer this request right now."
-        else:
-            message = str(exc)
-        return self.error_response(request, status, message)
+        return self.error_response(request, exc.status, message)
 
     async def on_http_error(self, request: Request, exc: Exception) -> Response:
         """Map routing errors (unknown path, method not allowed) to the same response shape."""
