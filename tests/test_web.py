@@ -279,6 +279,16 @@ def test_head_has_the_headers_of_get_and_no_body(client: TestClient, fmt: RdfFor
         assert head.headers[name] == get.headers[name], name
 
 
+@pytest.mark.parametrize("path", ["/", "/healthz", "/context.jsonld", "/def/matrixkg", "/def/matrixkg.ttl",
+                                  "/static/context.jsonld", "/doc/" + CELL[3:]])
+def test_head_everywhere(client: TestClient, path: str) -> None:
+    get = client.get(path, headers={"Accept": BROWSER})
+    head = client.head(path, headers={"Accept": BROWSER})
+    assert get.status_code == head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
 @pytest.mark.parametrize("fmt", RDF_FORMATS, ids=lambda f: f.key)
 def test_every_rdf_format_holds_the_same_graph(client: TestClient, fmt: RdfFormat) -> None:
     reference = parse_body(TURTLE, client.get(f"/doc/{CELL[3:]}.ttl").text)
