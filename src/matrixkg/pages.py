@@ -1001,9 +1001,14 @@ class Pages:
         grid = next(iter(self.grids(matrix, current=code)), None) if isinstance(matrix, URIRef) else None
         bite = self._bite_of(iri)
         sections = self.section_tree(bite, iri, level=3)[1] if bite is not None else []
-        order = {node.iri: n for n, node in enumerate(s for top in sections for s in top.walk())}
+        # Cross-links follow reading order: sections as the bite runs, entries as the cell lists them.
+        nodes = [node for top in sections for node in top.walk()]
+        order = {node.iri: n for n, node in enumerate(nodes)}
         for entry in entries:
             entry.discussed_in.sort(key=lambda link: (not link.same_page, order.get(link.iri, len(order))))
+        position = {entry.iri: entry.position for entry in entries}
+        for node in nodes:
+            node.discusses.sort(key=lambda link: position.get(link.iri, len(position) + 1))
         referred = self._referred_cells(grid, [*self._bite_references(bite, iri),
                                                *(link for entry in entries for link in entry.discussed_in)])
         row = description.value(iri, MKG.row)
