@@ -48,7 +48,7 @@ def test_header_fields_and_parameters() -> None:
     assert [(p.name, p.default, p.description, p.pattern, p.type) for p in query.parameters] == [
         ("cell", "E4", "the cell's code", "[A-E][1-5]", "string"),
         ("limit", "10", "how many", "[0-9]{1,3}", "integer")]
-    assert query.body.startswith("SELECT")
+    assert query.text == HEADER
 
 
 def test_binding_replaces_only_the_values_blocks() -> None:

@@ -223,12 +223,6 @@ def check_response(exchange: Exchange, response: httpx.Response) -> list[str]:
     return problems
 
 
-def run_suite(endpoint: str, cases: Sequence[ProtocolCase], timeout: float = 30) -> list[Outcome]:
-    """Return the outcomes of every case in *cases*, run against *endpoint* one after the other."""
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        return [run_case(client, endpoint, case) for case in cases]
-
-
 def read_only_cases(cases: Iterable[ProtocolCase]) -> list[ProtocolCase]:
     """Return the cases a read-only endpoint must pass."""
     return [case for case in cases if case.applies_to_read_only]

@@ -34,7 +34,7 @@ from typing import Literal as TypingLiteral
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from matrixkg.errors import MatrixkgError, NotFound, QueryError
+from matrixkg.errors import MatrixkgError, QueryError
 
 ParamType = TypingLiteral["string", "integer", "iri"]
 PARAM_TYPES: tuple[str, ...] = ("string", "integer", "iri")
@@ -130,13 +130,6 @@ class NamedQuery:
         pattern = "|".join(re.escape(block) for block in blocks)
         return re.sub(pattern, lambda match: blocks[match.group(0)], self.text)
 
-    @property
-    def body(self) -> str:
-        """Return the query text without its header comments."""
-        lines = self.text.splitlines()
-        while lines and (lines[0].startswith("#") or not lines[0].strip()):
-            lines.pop(0)
-        return "\n".join(lines) + "\n"
 
 
 def parse_named_query(name: str, text: str) -> NamedQuery:
@@ -214,11 +207,3 @@ def load_queries(folder: Path | None = None) -> dict[str, NamedQuery]:
     else:
         entries = [(p.stem, p.read_text(encoding="utf-8")) for p in folder.glob("*.rq")]
     return {name: parse_named_query(name, text) for name, text in sorted(entries)}
-
-
-def find_query(queries: Mapping[str, NamedQuery], name: str) -> NamedQuery:
-    """Return the query called *name*, or raise :class:`NotFound`."""
-    try:
-        return queries[name]
-    except KeyError:
-        raise NotFound(f"no example query called {name!r}") from None

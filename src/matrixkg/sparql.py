@@ -35,11 +35,11 @@ from matrixkg.results import (
     RESULTS_FORMATS,
     SPARQL_CSV,
     SPARQL_JSON,
+    choose_format,
     compact,
     format_named,
     formats_for,
     json_rows,
-    result_kind,
     serialize_result,
 )
 from matrixkg.store import AskResult, GraphResult, QueryOptions, QueryResult, SelectResult, Store
@@ -88,7 +88,6 @@ _TOKENS = re.compile(
     """,
     re.VERBOSE | re.DOTALL | re.MULTILINE,
 )
-QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 #: The keywords an update operation starts with (SPARQL 1.1 Update §3).
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
                              "WITH"})
@@ -312,6 +311,13 @@ def _cell(term: Node | None) -> Cell:
     return Cell(compact(term))
 
 
+#: The plain JSON of the example-query API: an array with one object per row (not an RDF format).
+QUERY_ROWS_JSON = RdfFormat("rows", ".json", "application/json", "JSON rows", None)
+#: What ``/queries/{name}`` answers in, by ``format`` value; the order breaks Accept ties (JSON rows first).
+_NAMED_FORMATS: dict[str, RdfFormat] = {"json": QUERY_ROWS_JSON, "sparql-json": SPARQL_JSON,
+                                        "csv": SPARQL_CSV, "html": HTML}
+
+
 # --- the router ---------------------------------------------------------------------------------------------
 class SparqlEndpoint:
     """Request handlers of ``/sparql`` and ``/queries``, sharing the settings, store and templates."""
@@ -327,10 +333,13 @@ class SparqlEndpoint:
         self.limits_url = settings.base_uri + "sparql/limits"
 
     # running ------------------------------------------------------------------------------------------------
-    async def execute(self, sparql: str, default_graphs: Sequence[str] = (),
-                      named_graphs: Sequence[str] = ()) -> QueryResult:
-        """Return the result of *sparql* under the endpoint's limits (raises the typed query errors)."""
-        scan = check_query(sparql, self.settings)
+    async def execute(self, sparql: str, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+                      scan: QueryScan | None = None) -> QueryResult:
+        """Return the result of *sparql* under the endpoint's limits (raises the typed query errors).
+
+        *scan* is the :func:`check_query` result when the caller has already checked the text.
+        """
+        scan = scan or check_query(sparql, self.settings)
         # SPARQL 1.1 Protocol §2.1.4: graphs given in the request override the query's FROM clauses; with
         # neither, the default graph is the union of the named graphs (sd:UnionDefaultGraph).
         from_query = scan.dataset_clause and not default_graphs and not named_graphs
@@ -406,15 +415,8 @@ class SparqlEndpoint:
         scan = check_query(operation.query, self.settings)
         if operation.format is None and self._wants_page(accept, scan):
             return self.ui(request, initial_query=operation.query)
-        result = await self.execute(operation.query, operation.default_graphs, operation.named_graphs)
-        kind = result_kind(result)
-        if operation.format is not None:
-            chosen = format_named(operation.format)
-            if chosen is None or chosen not in formats_for(kind):
-                raise NotAcceptable([f.key for f in formats_for(kind)])
-        else:
-            chosen = negotiate(accept, formats_for(kind))
-        return self.result_response(result, chosen)
+        result = await self.execute(operation.query, operation.default_graphs, operation.named_graphs, scan)
+        return self.result_response(result, choose_format(result, accept, operation.format))
 
     @staticmethod
     def _wants_page(accept: str | None, scan: QueryScan) -> bool:
@@ -474,7 +476,7 @@ class SparqlEndpoint:
     # /queries -----------------------------------------------------------------------------------------------
     async def list_queries(self, request: Request) -> Response:
         """Return the example queries: an HTML page for readers, a JSON list otherwise."""
-        chosen = negotiate(request.headers.get("accept"), (QUERY_LIST_JSON, HTML))
+        chosen = negotiate(request.headers.get("accept"), (QUERY_ROWS_JSON, HTML))
         if chosen is HTML:
             return self.page(request, "queries.html", {"queries": list(self.queries.values())})
         listing = [{"name": q.name, "title": q.title, "description": q.description,
@@ -538,13 +540,6 @@ class SparqlEndpoint:
         run_query.__name__ = "query_" + query.name.replace("-", "_")
         run_query.__doc__ = query.description
         return run_query
-
-
-QUERY_ROWS_JSON = RdfFormat("rows", ".json", "application/json", "JSON rows", None)
-QUERY_LIST_JSON = QUERY_ROWS_JSON
-#: What ``/queries/{name}`` answers in, by ``format`` value; the order breaks Accept ties (JSON rows first).
-_NAMED_FORMATS: dict[str, RdfFormat] = {"json": QUERY_ROWS_JSON, "sparql-json": SPARQL_JSON,
-                                        "csv": SPARQL_CSV, "html": HTML}
 
 
 def _json(document: Any) -> bytes:
