@@ -96,3 +96,15 @@ def test_iris_follow_the_base(tmp_path: Path) -> None:
     store = OxigraphStore(settings.build_dir)
     assert store.exists(URIRef("https://data.example.org/kg/id/matrix/alcohol/cell/E4"))
     assert not store.exists(URIRef(BASE + "id/matrix/alcohol/cell/E4"))
+
+
+def test_every_named_graph_is_described_by_void(built: Settings) -> None:
+    store = OxigraphStore(built.build_dir)
+    described = store.query(f"""PREFIX void: <http://rdfs.org/ns/void#>
+        SELECT ?g ?n WHERE {{ <{BASE}id/dataset> void:subset ?g . OPTIONAL {{ ?g void:triples ?n }} }}""")
+    assert isinstance(described, SelectResult)
+    subsets = {str(r["g"]): int(r["n"]) if "n" in r else None for r in described.rows}
+    assert set(subsets) == {str(g) for g in store.graphs()}
+    counted = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}id/graph/skeleton> {{ ?s ?p ?o }} }}")
+    assert isinstance(counted, SelectResult)
+    assert subsets[BASE + "id/graph/skeleton"] == int(counted.rows[0]["n"])

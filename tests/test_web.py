@@ -643,3 +643,15 @@ def test_static_files_come_from_the_package(client: TestClient, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert client.get("/static/context.jsonld").status_code == 200
+
+
+def test_well_known_void_leads_to_the_dataset_description(client: TestClient) -> None:
+    response = client.get("/.well-known/void", headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == BASE + "doc/dataset"
+    described = client.get("/doc/dataset.ttl")
+    graph = Graph().parse(data=described.text, format="turtle")
+    void = "http://rdfs.org/ns/void#"
+    assert (URIRef(BASE + "id/dataset"), URIRef(void + "sparqlEndpoint"), URIRef(BASE + "sparql")) in graph
+    # Graph names are minted IRIs too, and dereference like any other (architecture note, "URIs").
+    assert client.get("/doc/graph/source/alcohol-matrix-cell-E4", headers={"Accept": "text/turtle"}).status_code == 200

@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from matrixkg import __version__
 from matrixkg.config import Settings
 from matrixkg.errors import SourceError, ValidationFailed
-from matrixkg.iris import MKG, Minter
+from matrixkg.iris import MKG, VOID, Minter
 from matrixkg.parse import parse_page
 from matrixkg.skeleton import skeleton_graph
 from matrixkg.sources import SourcePage, read_sources
@@ -118,6 +118,43 @@ def assemble(settings: Settings, extracted_at: datetime, progress: Progress = _n
     return Assembled(dataset, pages)
 
 
+def describe_dataset(dataset: Dataset, minter: Minter, created: datetime) -> Graph:
+    """Return the VoID description of the dataset and of each named graph (the ``meta`` graph).
+
+    It makes every graph name dereference like any other minted IRI, and is what ``/.well-known/void``
+    points to (VoID §6.2).
+    """
+    meta = Graph()
+    root = minter.dataset()
+    meta_graph = minter.graph("meta")
+    named = sorted((g for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID and len(g)),
+                   key=lambda g: str(g.identifier))
+    total = sum(len(g) for g in named)
+    meta.add((root, RDF.type, VOID.Dataset))
+    meta.add((root, DCTERMS.title, Literal("matrixkg: the Drug and Alcohol Findings treatment matrices", lang="en")))
+    meta.add((root, DCTERMS.description, Literal(
+        "Research listed in the cells of the Findings Alcohol and Drug treatment matrices, with the cells' "
+        "commentary, as linked data.", lang="en")))
+    meta.add((root, DCTERMS.modified, Literal(created.isoformat(), datatype=XSD.dateTime)))
+    meta.add((root, VOID.sparqlEndpoint, minter.sparql_endpoint()))
+    meta.add((root, VOID.uriSpace, Literal(minter.base + "id/")))
+    meta.add((root, VOID.triples, Literal(total)))
+    meta.add((root, VOID.exampleResource, minter.cell("alcohol", "E4")))
+    for namespace in (str(MKG), str(SKOS), str(DCTERMS), "http://purl.org/spar/fabio/", "http://www.w3.org/ns/prov#"):
+        meta.add((root, VOID.vocabulary, URIRef(namespace)))
+    for graph in [*named, None]:
+        name = meta_graph if graph is None else URIRef(str(graph.identifier))
+        meta.add((root, VOID.subset, name))
+        meta.add((name, RDF.type, VOID.Dataset))
+        label = str(name)[len(minter.base + "id/graph/"):]
+        meta.add((name, RDFS.label, Literal(f"Named graph: {label}", lang="en")))
+        if graph is not None:
+            meta.add((name, VOID.triples, Literal(len(graph))))
+        if label.startswith("source/"):
+            meta.add((name, DCTERMS.source, minter.source(label[len("source/"):])))
+    return meta
+
+
 def data_union(dataset: Dataset, minter: Minter) -> Graph:
     """Return all instance data (every graph but the ontology) as one graph, for validation."""
     union = Graph()
@@ -157,6 +194,10 @@ def build(settings: Settings, progress: Progress = _no_progress) -> BuildResult:
     report = validate_graph(data_union(dataset, minter), load_shapes(settings.shapes_file))
     if not report.conforms:
         raise ValidationFailed(report)
+    meta = describe_dataset(dataset, minter, created)
+    meta_graph = dataset.graph(minter.graph("meta"))
+    for triple in meta:
+        meta_graph.add(triple)
 
     sources = {p.name: p.sha256 for p in assembled.pages}
     staging = _staging_dir(settings.build_dir)

@@ -249,6 +249,11 @@ class LinkedData:
             raise NotFound(f"nothing is identified by {iri}")
         return RedirectResponse(self.minter.doc_url(iri), status_code=303, headers={"Vary": "Accept"})
 
+    def void(self, request: Request) -> Response:
+        """Redirect the well-known VoID location to the dataset's description (VoID §6.2)."""
+        return RedirectResponse(self.minter.doc_url(self.minter.dataset()), status_code=303,
+                                headers={"Vary": "Accept"})
+
     def document(self, request: Request, path: str) -> Response:
         """Return the description of a resource in the negotiated (or the extension's) format."""
         iri, stem, fixed = self._resolve(path)
@@ -378,6 +383,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.add_api_route("/id/{path:path}", service.see_other, methods=get, include_in_schema=False)
     app.add_api_route("/doc/{path:path}", service.document, methods=get, include_in_schema=False)
     app.add_api_route("/def/{name}", service.ontology_document, methods=get, include_in_schema=False)
+    app.add_api_route("/.well-known/void", service.void, methods=get, include_in_schema=False)
     app.include_router(create_sparql_router(settings, store, pages))
     # Served from the installed package, never from the working directory.
     app.mount("/static", StaticFiles(packages=[("matrixkg", "static")]), name="static")
