@@ -645,7 +645,8 @@ def test_static_files_come_from_the_package(client: TestClient, tmp_path: Path,
     assert client.get("/static/context.jsonld").status_code == 200
 
 
-def test_well_known_void_leads_to_the_dataset_description(client: TestClient) -> None:
+def test_well_known_void_leads_to_the_dataset_description(built: Settings, store: OxigraphStore) -> None:
+    client = TestClient(create_app(built, store))
     response = client.get("/.well-known/void", headers={"Accept": "text/turtle"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == BASE + "doc/dataset"
