@@ -369,7 +369,9 @@ def test_if_modified_since(client: TestClient) -> None:
 def test_cors_on_every_response(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False, headers={"Accept": "text/turtle"})
     assert response.headers["access-control-allow-origin"] == "*"
-    assert "Link" in response.headers["access-control-expose-headers"]
+    exposed = response.headers["access-control-expose-headers"]
+    # Scripts on other sites must be able to read the SPARQL truncation flag too.
+    assert "Link" in exposed and "X-Matrixkg-Truncated" in exposed
 
 
 def test_cors_preflight(client: TestClient) -> None:

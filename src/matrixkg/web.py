@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 CACHE_SECONDS = 300
 BACKLINKS_PARAM = "backlinks"
 ONTOLOGY_NAME = "matrixkg"
-EXPOSED_HEADERS = "Link, Content-Location, ETag, Last-Modified, Vary"
+EXPOSED_HEADERS = "Link, Content-Location, ETag, Last-Modified, Vary, X-Matrixkg-Truncated, X-Matrixkg-Row-Limit"
 
 
 Triple = tuple[Node, Node, Node]
