@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import pyoxigraph as ox
+import pytest
 from rdflib import URIRef
 
 from matrixkg.build import MANIFEST_FILE, REPORT_TEXT_FILE, build

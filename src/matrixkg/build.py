@@ -210,7 +210,8 @@ def build(settings: Settings, progress: Progress = _no_progress) -> BuildResult:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildResult(settings.build_dir.resolve(), quads, sum(1 for g in dataset.graphs() if len(g) and g.identifier != DATASET_DEFAULT_GRAPH_ID), len(sources), report, created.isoformat())
+    graphs = sum(1 for g in dataset.graphs() if len(g) and g.identifier != DATASET_DEFAULT_GRAPH_ID)
+    return BuildResult(settings.build_dir.resolve(), quads, graphs, len(sources), report, created.isoformat())
 
 
 def _staging_dir(build_dir: Path) -> Path:
