@@ -22,6 +22,7 @@ from matrixkg.errors import QueryError, QueryRefused, QueryTooLarge
 from matrixkg.iris import SD, Minter
 from matrixkg.results import FORMAT_IRIS
 from matrixkg.sparql import check_query, protocol_request, scan_query
+from matrixkg.store import OxigraphStore
 from tests.sparql_support import sparql_client
 
 CELLS = ("PREFIX mkg: <https://w3id.org/matrixkg/ns#> "
@@ -391,3 +392,14 @@ def test_live_endpoint_over_http(live_server: object) -> None:
     assert (URIRef(url), RDF.type, SD.Service) in Graph().parse(data=description.text, format="turtle")
     assert httpx.get(url, params={"query": "ASK {"}, timeout=30).status_code == 400
     assert httpx.get(url, params={"update": "CLEAR ALL"}, timeout=30).status_code == 403
+
+
+def test_head_on_the_endpoint_and_the_query_pages(built: Settings, store: OxigraphStore) -> None:
+    from matrixkg.web import create_app
+
+    client = TestClient(create_app(built, store))
+    for path in ("/sparql?query=ASK%20%7B%7D", "/queries", "/queries/cells-with-most-entries"):
+        got = client.get(path)
+        head = client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"]

@@ -161,6 +161,25 @@ class PublicCors:
         await self.app(scope, receive, send_with_cors)
 
 
+class HeadAsGet:
+    """Answer HEAD on every route as GET without the body (RFC 9110 §9.3.2), routers need not list it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b"", "more_body": message.get("more_body", False)}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
 # --- the service --------------------------------------------------------------------------------------------
 class LinkedData:
     """The request handlers, holding what they share: settings, store, pages, IRIs and validators."""
@@ -391,6 +410,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.add_exception_handler(MatrixkgError, service.on_matrixkg_error)
     app.add_exception_handler(StarletteHTTPException, service.on_http_error)
     app.add_exception_handler(Exception, service.on_unexpected_error)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(PublicCors)
     return app
 
