@@ -108,3 +108,11 @@ def test_every_named_graph_is_described_by_void(built: Settings) -> None:
     counted = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}id/graph/skeleton> {{ ?s ?p ?o }} }}")
     assert isinstance(counted, SelectResult)
     assert subsets[BASE + "id/graph/skeleton"] == int(counted.rows[0]["n"])
+
+
+def test_union_default_graph_has_no_duplicate_rows(built: Settings) -> None:
+    # Regression: the page graph repeated the skeleton's cell triples, so plain SELECTs listed E4 twice.
+    store = OxigraphStore(built.build_dir)
+    result = store.query("SELECT ?c WHERE { ?c a <https://w3id.org/matrixkg/ns#Cell> }")
+    assert isinstance(result, SelectResult)
+    assert len(result.rows) == len({row["c"] for row in result.rows}) == 50

@@ -110,7 +110,10 @@ def assemble(settings: Settings, extracted_at: datetime, progress: Progress = _n
         progress(number, total, f"parsing {page.name}")
         page_graph = dataset.graph(minter.graph(f"source/{page.name}"))
         for triple in parse_page(page, minter, extracted_at):
-            page_graph.add(triple)
+            # What the skeleton or the curated facts already state is kept once, there: a triple in two
+            # graphs would come out twice from the union default graph (Oxigraph keeps quads, not triples).
+            if triple not in skeleton and triple not in curated:
+                page_graph.add(triple)
         # A page's own title line overrides the skeleton's working label for its cell (issue #2 §3).
         for cell in page_graph.subjects(SKOS.prefLabel, None):
             if (cell, RDF.type, MKG.Cell) in skeleton:

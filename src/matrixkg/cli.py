@@ -150,7 +150,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.format == "table":
-        sys.stdout.write(format_table(result))
+        table = format_table(result)
+        sys.stdout.write(table if table.endswith("\n") else table + "\n")
     else:
         media = {"csv": "text/csv", "json": "application/sparql-results+json", "tsv": "text/tab-separated-values",
                  "xml": "application/sparql-results+xml", "turtle": "text/turtle",
