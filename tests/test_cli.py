@@ -11,6 +11,7 @@ import pytest
 from rdflib import Graph
 
 from matrixkg.cli import main
+from matrixkg.config import Settings
 
 from .conftest import ROOT
 
@@ -93,3 +94,8 @@ def test_python_dash_m_runs_the_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "matrixkg", "--help"], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0 and "serve" in done.stdout
+
+
+def test_validate_reads_the_published_nquads(built: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(built.build_dir / "matrixkg.nq"), *_paths(built.build_dir)]) == 0
+    assert "Conforms: yes" in capsys.readouterr().out

@@ -105,10 +105,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from rdflib import Dataset, Graph
+    import pyoxigraph as ox
+    from rdflib import Graph
 
     from matrixkg.build import assemble, data_union
     from matrixkg.iris import Minter
+    from matrixkg.store import to_rdflib
     from matrixkg.validate import load_shapes, validate_graph
 
     settings = _settings(args)
@@ -116,11 +118,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         data = Graph()
         for name in args.files:
             if name.endswith((".nq", ".trig")):
-                dataset = Dataset()
-                dataset.parse(name, format="nquads" if name.endswith(".nq") else "trig")
-                for graph in dataset.graphs():
-                    for triple in graph:
-                        data.add(triple)
+                # Quads are read with Oxigraph: rdflib's Dataset parser warns of deprecated internals.
+                rdf_format = ox.RdfFormat.N_QUADS if name.endswith(".nq") else ox.RdfFormat.TRIG
+                with open(name, "rb") as handle:
+                    for quad in ox.parse(handle, format=rdf_format):
+                        data.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
             else:
                 data.parse(name)
     else:
