@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ from matrixkg.config import SETTINGS, Settings, load_settings
 from matrixkg.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_table_and_the_dataclass_name_the_same_settings() -> None:
+    assert {f.name for f in fields(Settings)} == {s.name for s in SETTINGS}
 
 
 def test_defaults_match_the_table() -> None:

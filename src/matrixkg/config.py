@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,6 @@ class Settings:
     max_query_length: int = 20000
     max_result_rows: int = 10000
     backlink_page_size: int = 50
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with the given (already typed or string) values, ``None`` meaning unchanged."""
@@ -117,5 +116,3 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     settings = Settings(**values)
     return settings.with_overrides(**overrides)
 
-
-assert {f.name for f in fields(Settings)} - {"extra"} == set(_BY_NAME), "settings table and dataclass differ"

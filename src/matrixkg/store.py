@@ -13,7 +13,7 @@ import multiprocessing.connection
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,6 @@ class QueryOptions:
     # False when the query's own FROM / FROM NAMED clauses should make the dataset (SPARQL 1.1 Query §13.2)
     # instead of the union of the named graphs.
     union_default_graph: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- term conversion ---------------------------------------------------------------------------------------
